@@ -1,0 +1,3 @@
+from database.cli import main
+
+raise SystemExit(main())
