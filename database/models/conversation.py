@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.models.base import Base, created_ts, json_object, uuid_pk
@@ -30,6 +30,9 @@ class Conversation(Base):
     start_time: Mapped[created_ts]
     end_time: Mapped[Optional[datetime]]
     duration_seconds: Mapped[Optional[float]]
+    # The position the next message gets. add_message bumps it in the same statement that
+    # inserts the message: the row lock serialises concurrent writers (see repositories).
+    next_position: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     metadata_: Mapped[json_object] = mapped_column("metadata")
     # What a legacy file held that has no column (formatted times, exact floats, ...): lossless export.
     legacy: Mapped[Optional[dict[str, Any]]]

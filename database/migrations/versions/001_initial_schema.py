@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('start_time', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('end_time', sa.DateTime(timezone=True), nullable=True),
     sa.Column('duration_seconds', sa.Double(), nullable=True),
+    sa.Column('next_position', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('metadata', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
     sa.Column('legacy', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.CheckConstraint('char_length(conversation_type) > 0', name=op.f('ck_conversations_type_not_empty')),
