@@ -1,0 +1,120 @@
+"""Cache entries keyed by (cache_type, key). Each function is ONE statement; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Interval, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import Session
+
+from database.models import CacheEntry
+from database.serializers import plain
+
+Executor = Connection | Session
+
+entries = CacheEntry.__table__
+
+ENTRY_COLUMNS = ("cache_type", "key", "value", "created_at", "last_accessed", "access_count", "expires_at")
+
+
+def _entry_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: plain(row[name]) for name in ENTRY_COLUMNS}
+
+
+def _live() -> Any:
+    # An expired entry is a miss even before purge_expired_cache() removes it.
+    return entries.c.expires_at.is_(None) | (entries.c.expires_at > func.now())
+
+
+def get(conn: Executor, cache_type: str, key: str) -> dict[str, Any] | None:
+    """A live entry, counting the hit in the same statement (UPDATE ... RETURNING); None on a miss."""
+    stmt = (
+        update(entries)
+        .where(entries.c.cache_type == cache_type, entries.c.key == key, _live())
+        .values(access_count=entries.c.access_count + 1, last_accessed=func.now())
+        .returning(*[entries.c[name] for name in ENTRY_COLUMNS])
+    )
+    row = conn.execute(stmt).mappings().first()
+    return _entry_dict(row) if row is not None else None
+
+
+def put(conn: Executor, cache_type: str, key: str, value: Any, ttl_seconds: float | None) -> dict[str, Any]:
+    """Insert or replace an entry: one upsert. Replacing starts it afresh (new value, created_at,
+    expiry, zero hits). Concurrent puts of one key serialise on the row; the last one wins."""
+    expires_at = (
+        func.now() + bindparam("ttl", timedelta(seconds=ttl_seconds), type_=Interval) if ttl_seconds else None
+    )
+    stmt = insert(entries).values(
+        cache_type=cache_type,
+        key=key,
+        # Typed explicitly: a Python None is stored as the JSON value null (the column is NOT NULL).
+        value=bindparam("value", value, type_=JSONB(none_as_null=False)),
+        created_at=func.now(),
+        last_accessed=func.now(),
+        access_count=0,
+        expires_at=expires_at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[entries.c.cache_type, entries.c.key],
+        set_={
+            "value": stmt.excluded.value,
+            "created_at": stmt.excluded.created_at,
+            "last_accessed": stmt.excluded.last_accessed,
+            "access_count": 0,
+            "expires_at": stmt.excluded.expires_at,
+        },
+    ).returning(*[entries.c[name] for name in ENTRY_COLUMNS])
+    return _entry_dict(conn.execute(stmt).mappings().one())
+
+
+def delete_one(conn: Executor, cache_type: str, key: str) -> bool:
+    stmt = (
+        delete(entries)
+        .where(entries.c.cache_type == cache_type, entries.c.key == key)
+        .returning(entries.c.id)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def purge_expired(conn: Executor) -> int:
+    """Delete expired entries (served by the partial index on expires_at); returns how many."""
+    stmt = delete(entries).where(entries.c.expires_at <= func.now())
+    return conn.execute(stmt).rowcount
+
+
+def clear(conn: Executor, cache_type: str) -> int:
+    return conn.execute(delete(entries).where(entries.c.cache_type == cache_type)).rowcount
+
+
+def stats(conn: Executor) -> dict[str, Any]:
+    """Entries, expired entries, hits and last access per cache type, and the totals: one statement."""
+    expired = entries.c.expires_at <= func.now()
+    stmt = (
+        select(
+            entries.c.cache_type,
+            func.count().label("entries"),
+            func.count().filter(expired).label("expired"),
+            func.coalesce(func.sum(entries.c.access_count), 0).label("hits"),
+            func.max(entries.c.last_accessed).label("last_accessed"),
+        )
+        .group_by(entries.c.cache_type)
+        .order_by(entries.c.cache_type)
+    )
+    by_type = {
+        row["cache_type"]: {
+            "entries": row["entries"],
+            "expired": row["expired"],
+            "hits": int(row["hits"]),
+            "last_accessed": plain(row["last_accessed"]),
+        }
+        for row in conn.execute(stmt).mappings()
+    }
+    return {
+        "entries": sum(t["entries"] for t in by_type.values()),
+        "expired": sum(t["expired"] for t in by_type.values()),
+        "hits": sum(t["hits"] for t in by_type.values()),
+        "types": by_type,
+    }
