@@ -82,13 +82,15 @@ class Settings:
 def _parse_url(raw: str, variable: str) -> URL:
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         # ``from None``: the parser's message quotes the raw URL, password included.
         raise ConfigurationError(f"{variable} is not a valid database URL") from None
-    if url.get_backend_name() != "postgresql":
+    if url.get_backend_name() not in ("postgresql", "postgres"):
         raise ConfigurationError(f"{variable} must be a postgresql:// URL (PostgreSQL is the only database)")
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg2")
+    elif url.get_backend_name() == "postgres":  # the old dialect name with a driver
+        url = url.set(drivername=f"postgresql+{url.get_driver_name()}")
     return url
 
 

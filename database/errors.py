@@ -74,7 +74,8 @@ def describe_operational(exc: BaseException, address: str) -> str:
     """One line for a connection failure: what happened at ``address`` and what to do next."""
     text = str(getattr(exc, "orig", exc) or exc)
     low = text.lower()
-    if "password authentication failed" in low or "no password supplied" in low:
+    # "SASL authentication failed": PgBouncer's word for a wrong SCRAM password.
+    if "authentication failed" in low or "no password supplied" in low:
         return (
             f"the server at {address} rejected the login: check DB_USER and DB_PASSWORD "
             "(or DATABASE_URL) in the environment or .env"
@@ -95,6 +96,13 @@ def describe_operational(exc: BaseException, address: str) -> str:
         return f"the server at {address} did not answer in time: check that it is up and reachable"
     if "could not translate host name" in low:
         return f"the host in {address} cannot be resolved: fix DB_HOST"
+    if "invalid response to ssl negotiation" in low or (
+        "failed:" in low and "server closed the connection unexpectedly" in low
+    ):  # dropped during the handshake: usually another program listening on that port
+        return (
+            f"something answers at {address} but does not speak PostgreSQL: if another program "
+            "uses that port, stop it or choose another DB_PORT"
+        )
     if "terminating connection" in low or "server closed the connection" in low or "connection already closed" in low:
         return f"the connection to {address} was lost (server restarted or stopped); retry the call"
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
