@@ -25,6 +25,8 @@ def make_engine(settings: Settings, **overrides: object) -> Engine:
     """A new engine for ``settings`` (psycopg2, pre-ping, UTC sessions)."""
     options: dict[str, object] = {
         "pool_pre_ping": True,
+        # Bound values (password hashes among them) never reach log lines or exception messages.
+        "hide_parameters": True,
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
         "connect_args": {"connect_timeout": 5, "options": "-c timezone=UTC", "application_name": "greytutor-db"},

@@ -38,7 +38,17 @@ def username(value: object, field: str = "username") -> str:
         raise ValidationError(field, f"must be at most {MAX_USERNAME} characters (got {len(value)})")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValidationError(field, "must not contain control characters")
+    _encodable(field, value)
     return value
+
+
+def _encodable(field: str, value: str) -> None:
+    # A lone UTF-16 surrogate (e.g. from a bad JSON "\ud800" escape) cannot be sent as UTF-8:
+    # without this the driver raises UnicodeEncodeError, which is not one of our errors.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "is not valid Unicode text (lone surrogate)") from None
 
 
 def text(field: str, value: object, *, optional: bool = False, max_length: int | None = None) -> str | None:
@@ -53,6 +63,7 @@ def text(field: str, value: object, *, optional: bool = False, max_length: int |
         raise ValidationError(field, "must not contain NUL characters")
     if max_length is not None and len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters (got {len(value)})")
+    _encodable(field, value)
     return value
 
 

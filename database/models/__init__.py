@@ -3,6 +3,7 @@
 from database.models.base import Base, NAMING_CONVENTION
 from database.models.cache import CacheEntry
 from database.models.conversation import Answer, Conversation, ConversationParameters, Message, Question
+from database.models.ledger import ImportedFile
 from database.models.user import USER_ROLES, User, UserProfile, UserSession
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "CacheEntry",
     "Conversation",
     "ConversationParameters",
+    "ImportedFile",
     "Message",
     "Question",
     "User",

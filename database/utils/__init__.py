@@ -1,0 +1,1 @@
+"""Tools built on the data layer: legacy import and export, moving imported files to legacy/."""
