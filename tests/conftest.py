@@ -124,3 +124,21 @@ def count_statements(engine: Engine) -> Iterator[StatementCounter]:
     event.listen(engine, "before_cursor_execute", counter)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def api(connection: Connection):
+    """DatabaseAPI bound to the rolled-back test connection (each call in a SAVEPOINT)."""
+    from database.api import DatabaseAPI
+
+    with DatabaseAPI(connection) as instance:
+        yield instance
+
+
+@pytest.fixture
+def committed_api(committed_db: Engine):
+    """DatabaseAPI on a real engine that commits (and the autocommit single-statement path)."""
+    from database.api import DatabaseAPI
+
+    with DatabaseAPI(committed_db) as instance:
+        yield instance

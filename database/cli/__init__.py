@@ -12,6 +12,10 @@ from database.cli.runner import build_parser, run
 COMMAND_MODULES = (
     "database.cli.server_cmds",
     "database.cli.schema_cmds",
+    "database.cli.users_cmds",
+    "database.cli.move_cmds",
+    "database.cli.maintenance_cmds",
+    "database.cli.importing_cmds",
 )
 
 

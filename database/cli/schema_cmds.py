@@ -12,7 +12,9 @@ from database.schema import upgrade
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create or upgrade the schema (Alembic migrations to head). Safe to run again.
+    """Create or upgrade the schema (migrations to head).
+
+    Safe to run again.
 
     Runs the same migrations as `alembic upgrade head`. A database that already has tables
     but no migration history is refused with an explanation.

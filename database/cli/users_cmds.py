@@ -69,7 +69,9 @@ def _api() -> DatabaseAPI:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    """Create a user (with an empty profile); asks for the password on a terminal.
+    """Create a user (with an empty profile).
+
+    Asks for the password on a terminal.
 
     The password comes from --password-stdin, else a hidden prompt (twice) when standard
     input is a terminal. Without a terminal and without --password-stdin the user is created
@@ -112,7 +114,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
-    """Set a new password for an existing user; asks for it (twice, hidden) on a terminal.
+    """Set a new password for an existing user.
+
+    Asks for it (twice, hidden) on a terminal.
 
     With --password-stdin the password is read from standard input. Without a terminal and
     without --password-stdin this is a usage error (exit 2): there is nobody to ask.

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.models.base import Base, created_ts, json_object, uuid_pk
@@ -18,6 +28,8 @@ class Conversation(Base):
     __table_args__ = (
         Index(None, "user_id", "start_time"),
         Index(None, "session_id"),
+        # Admin listing newest first across all users (keyset on start_time, id).
+        Index(None, "start_time", "id"),
         CheckConstraint("char_length(conversation_type) > 0", name="type_not_empty"),
     )
 
@@ -82,6 +94,13 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "position"),
         CheckConstraint("position >= 0", name="position_not_negative"),
+        # Full-text search of message content (admin --search). 'simple': no stemming, the
+        # texts mix English with Middle-earth names. Queries must use this exact expression.
+        Index(
+            "ix_messages_content_fts",
+            func.to_tsvector(literal_column("'simple'"), text("content")),
+            postgresql_using="gin",
+        ),
     )
 
     id: Mapped[uuid_pk]
@@ -109,6 +128,7 @@ class Message(Base):
 
 class Question(Base):
     __tablename__ = "questions"
+    __table_args__ = (Index(None, "created_at", "id"),)  # admin listing, keyset on (created_at, id)
 
     id: Mapped[uuid_pk]
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
@@ -129,7 +149,7 @@ class Question(Base):
 
 class Answer(Base):
     __tablename__ = "answers"
-    __table_args__ = (Index(None, "question_id"),)
+    __table_args__ = (Index(None, "question_id"), Index(None, "created_at", "id"))
 
     id: Mapped[uuid_pk]
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)

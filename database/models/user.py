@@ -78,6 +78,8 @@ class UserSession(Base):
     __tablename__ = "user_sessions"
     __table_args__ = (
         Index(None, "user_id", "start_time"),
+        # Admin listing across users and `cleanup --sessions-older-than` (keyset on start_time, id).
+        Index(None, "start_time", "id"),
         CheckConstraint("questions_asked >= 0 AND correct_answers >= 0", name="counts_not_negative"),
     )
 

@@ -1,0 +1,3 @@
+from database.admin import main
+
+raise SystemExit(main())
