@@ -53,10 +53,17 @@ def test_help_lists_every_command_on_one_line_each(capsys, monkeypatch):
     code, out, _ = run(capsys, "--help")
     assert code == 0
     lines = out.splitlines()
-    for name in MINE:
+    import argparse
+
+    from database.cli import COMMAND_MODULES
+    from database.cli.runner import build_parser
+
+    parser = build_parser("x", "x", COMMAND_MODULES)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in sub.choices:
         at = next(i for i, line in enumerate(lines) if line.strip().startswith(name + " "))
         assert len(lines[at].split(None, 1)[1]) > 10  # the name and its help on the same line
-        assert not lines[at + 1].startswith(" " * 8), f"the help of {name} wraps onto a second line"
+        assert at + 1 == len(lines) or not lines[at + 1].startswith(" " * 8), f"the help of {name} wraps"
 
 
 @pytest.mark.parametrize("name", MINE)

@@ -79,7 +79,7 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_list_conversations(args: argparse.Namespace) -> int:
-    """List conversations, newest first (--search: full text).
+    """List conversations, newest first.
 
     Filters: --user USERNAME, --type chat|quiz|assessment|..., --since/--until (start time),
     --search TEXT (conversations with a message whose content matches TEXT: all its words, or

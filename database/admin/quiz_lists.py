@@ -58,7 +58,7 @@ def cmd_list_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_list_answers(args: argparse.Namespace) -> int:
-    """List answers, newest first, with correctness and score.
+    """List answers with correctness and score.
 
     Filters: --user USERNAME, --correct or --incorrect, --since/--until (creation time).
     --after takes an answer id (the last ID of the previous page).

@@ -102,7 +102,7 @@ def _print_message(message: Mapping[str, Any]) -> None:
 
 
 def cmd_show_conversation(args: argparse.Namespace) -> int:
-    """Show a conversation: its facts, then the whole transcript.
+    """Show a conversation: its facts and transcript.
 
     Each message: position, time (UTC), role, content; a question with its options and correct
     answer; an answer with its correctness, score and feedback. --json prints one document with

@@ -46,7 +46,9 @@ def render_summary(summary: ImportSummary) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import the legacy JSON files (conversations, sessions, student models, caches).
+    """Import the legacy JSON files into the database.
+
+    Conversations, quiz session records, student models and caches.
 
     With no PATH, every legacy root found under --root (default: the current directory) is
     read; a PATH may be a legacy root, any folder below one, or one file, and must lie inside
@@ -76,7 +78,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Print a conversation as legacy JSON, or write them all with --all --output-dir DIR.
+    """Print a conversation as legacy JSON (or --all).
+
+    With --all --output-dir DIR, write <conversation_id>.json for every conversation.
 
     ID is the conversation's id (the legacy conversation_id works too). For an imported file
     the output parses equal to the file. --all writes <conversation_id>.json for each.

@@ -165,7 +165,7 @@ def _transaction() -> Iterator[Connection]:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    """Delete quiz sessions older than DAYS days, in chunks.
+    """Delete quiz sessions older than DAYS, in chunks.
 
     First says what it will delete (how many sessions, their time span, how many conversations
     are linked). Conversations are kept: their session link becomes empty. Each chunk (default

@@ -39,8 +39,24 @@ def add_command(
     return parser
 
 
+class _CommandListFormatter(argparse.HelpFormatter):
+    """Keeps each command's help on its own line at 80 columns, long names included.
+
+    argparse measures subcommand names two columns short (it ignores their extra indent), so
+    `export-conversation` would push its help onto the next line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            names = [len(name) for name in action.choices]
+            self._action_max_length = max(self._action_max_length, max(names, default=0) + 2 * self._indent_increment)
+
+
 def build_parser(prog: str, description: str, modules: Iterable[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=_CommandListFormatter)
     parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in modules:
