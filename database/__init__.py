@@ -14,6 +14,7 @@ from database.errors import (
     DatabaseError,
     DatabaseUnavailableError,
     NotFoundError,
+    RetryableError,
     SchemaError,
     ValidationError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseUnavailableError",
     "NotFoundError",
+    "RetryableError",
     "SchemaError",
     "ValidationError",
 ]

@@ -45,6 +45,10 @@ class IntegrityViolation(DatabaseError):
     """A database constraint rejected the write (not a duplicate)."""
 
 
+class RetryableError(DatabaseError):
+    """A concurrent transaction won (deadlock or serialization failure): the call may be retried."""
+
+
 class SchemaError(DatabaseError):
     """The database schema is missing, not at the expected revision, or not ours."""
 
@@ -123,6 +127,9 @@ def translate(exc: BaseException, address: str = "the database") -> DatabaseErro
         if sqlstate == "23503":
             return NotFoundError(f"the referenced row does not exist ({name})")
         return IntegrityViolation(f"constraint {name or 'unknown'} rejected the write")
+    if getattr(getattr(exc, "orig", None), "pgcode", None) in ("40P01", "40001"):
+        # psycopg2 files these under OperationalError, but the server is fine.
+        return RetryableError("a concurrent transaction conflicted with this call (nothing was changed); retry it")
     if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or (
         isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
     ):

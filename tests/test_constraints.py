@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -288,3 +288,39 @@ def test_deleting_a_conversation_removes_parameters_and_messages(session: Sessio
     assert count(session, Message, conversation_id=graph.conversation.id) == 0
     assert count(session, Answer, id=graph.answer.id) == 0
     assert count(session, UserSession, id=graph.quiz_session.id) == 1
+
+
+def test_a_deadlock_is_a_retryable_error_not_an_outage(engine):
+    """Two transactions locking two rows in opposite order: PostgreSQL aborts one with 40P01."""
+    import threading
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from database.errors import RetryableError, translate
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int primary key)"))
+        conn.execute(text("INSERT INTO deadlock_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(first: int, second: int) -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+                conn.execute(text("SELECT 1 FROM deadlock_probe WHERE id = :i FOR UPDATE"), {"i": first})
+                barrier.wait(timeout=10)
+                conn.execute(text("SELECT 1 FROM deadlock_probe WHERE id = :i FOR UPDATE"), {"i": second})
+        except SQLAlchemyError as exc:
+            errors.append(translate(exc))
+
+    try:
+        threads = [threading.Thread(target=worker, args=(1, 2)), threading.Thread(target=worker, args=(2, 1))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(errors) == 1 and isinstance(errors[0], RetryableError), errors
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE deadlock_probe"))

@@ -42,8 +42,8 @@ class APIBase:
         else:
             self._session_factory = sessionmaker(bind=bind, expire_on_commit=False)
             # Single-statement calls run without BEGIN/COMMIT: one statement is atomic on its own
-            # and the explicit transaction would cost two more round trips.
-            self._autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
+            # and the explicit transaction would cost two more round trips (see _statement).
+            self._autocommit = bind
 
     @property
     def bcrypt_rounds(self) -> int:
@@ -74,7 +74,15 @@ class APIBase:
                     yield self._bind
             else:
                 with self._autocommit.connect() as conn:
-                    yield conn
+                    # psycopg2's own switch is client-side only; SQLAlchemy's isolation_level
+                    # option would send a SET on checkout and another on return (two round trips).
+                    driver = conn.connection.driver_connection
+                    driver.autocommit = True
+                    try:
+                        yield conn
+                    finally:
+                        if not conn.invalidated:
+                            driver.autocommit = False
         except SQLAlchemyError as exc:
             raise translate(exc, self._address) from exc
 

@@ -29,45 +29,50 @@ def _live() -> Any:
     return entries.c.expires_at.is_(None) | (entries.c.expires_at > func.now())
 
 
+# The hot statements are built once: constructing a statement costs more client time than the
+# server spends on it. Values travel as bound parameters.
+_RETURNED = [entries.c[name] for name in ENTRY_COLUMNS]
+_GET = (
+    update(entries)
+    .where(entries.c.cache_type == bindparam("p_type"), entries.c.key == bindparam("p_key"), _live())
+    .values(access_count=entries.c.access_count + 1, last_accessed=func.now())
+    .returning(*_RETURNED)
+)
+_new = insert(entries).values(
+    cache_type=bindparam("p_type"),
+    key=bindparam("p_key"),
+    # Typed explicitly: a Python None is stored as the JSON value null (the column is NOT NULL).
+    value=bindparam("p_value", type_=JSONB(none_as_null=False)),
+    created_at=func.now(),
+    last_accessed=func.now(),
+    access_count=0,
+    # now() + NULL is NULL: no ttl, no expiry.
+    expires_at=func.now() + bindparam("p_ttl", type_=Interval),
+)
+_PUT = _new.on_conflict_do_update(
+    index_elements=[entries.c.cache_type, entries.c.key],
+    set_={
+        "value": _new.excluded.value,
+        "created_at": _new.excluded.created_at,
+        "last_accessed": _new.excluded.last_accessed,
+        "access_count": 0,
+        "expires_at": _new.excluded.expires_at,
+    },
+).returning(*_RETURNED)
+
+
 def get(conn: Executor, cache_type: str, key: str) -> dict[str, Any] | None:
     """A live entry, counting the hit in the same statement (UPDATE ... RETURNING); None on a miss."""
-    stmt = (
-        update(entries)
-        .where(entries.c.cache_type == cache_type, entries.c.key == key, _live())
-        .values(access_count=entries.c.access_count + 1, last_accessed=func.now())
-        .returning(*[entries.c[name] for name in ENTRY_COLUMNS])
-    )
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(_GET, {"p_type": cache_type, "p_key": key}).mappings().first()
     return _entry_dict(row) if row is not None else None
 
 
 def put(conn: Executor, cache_type: str, key: str, value: Any, ttl_seconds: float | None) -> dict[str, Any]:
     """Insert or replace an entry: one upsert. Replacing starts it afresh (new value, created_at,
     expiry, zero hits). Concurrent puts of one key serialise on the row; the last one wins."""
-    expires_at = (
-        func.now() + bindparam("ttl", timedelta(seconds=ttl_seconds), type_=Interval) if ttl_seconds else None
-    )
-    stmt = insert(entries).values(
-        cache_type=cache_type,
-        key=key,
-        # Typed explicitly: a Python None is stored as the JSON value null (the column is NOT NULL).
-        value=bindparam("value", value, type_=JSONB(none_as_null=False)),
-        created_at=func.now(),
-        last_accessed=func.now(),
-        access_count=0,
-        expires_at=expires_at,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[entries.c.cache_type, entries.c.key],
-        set_={
-            "value": stmt.excluded.value,
-            "created_at": stmt.excluded.created_at,
-            "last_accessed": stmt.excluded.last_accessed,
-            "access_count": 0,
-            "expires_at": stmt.excluded.expires_at,
-        },
-    ).returning(*[entries.c[name] for name in ENTRY_COLUMNS])
-    return _entry_dict(conn.execute(stmt).mappings().one())
+    ttl = timedelta(seconds=ttl_seconds) if ttl_seconds else None
+    params = {"p_type": cache_type, "p_key": key, "p_value": value, "p_ttl": ttl}
+    return _entry_dict(conn.execute(_PUT, params).mappings().one())
 
 
 def delete_one(conn: Executor, cache_type: str, key: str) -> bool:

@@ -109,7 +109,21 @@ def add(
     of the unique (conversation_id, position) index. If the conversation does not exist the
     UPDATE returns no row and nothing is inserted.
     """
-    cid = bindparam("conversation_id", conversation_id, type_=conversations.c.id.type)
+    params = {
+        "conversation_id": conversation_id,
+        "message_id": uuid.uuid4(),
+        "v_role": role,
+        "v_content": content,
+        "v_sent_at": sent_at,
+        "v_metadata": metadata,
+    }
+    row = conn.execute(_ADD, params).mappings().first()
+    return message_dict(row, joined=False) if row is not None else None
+
+
+def _build_add() -> Any:
+    """The add_message statement, built once (building costs more client time than running it)."""
+    cid = bindparam("conversation_id", type_=conversations.c.id.type)
     next_free = (
         select(func.coalesce(func.max(messages.c.position) + 1, 0))
         .where(messages.c.conversation_id == cid)
@@ -125,15 +139,15 @@ def add(
         .cte("slot")
     )
     values = select(
-        bindparam("message_id", uuid.uuid4(), type_=messages.c.id.type),
+        bindparam("message_id", type_=messages.c.id.type),
         slot.c.conversation_id,
         slot.c.position,
-        _bind(messages, "role", role),
-        _bind(messages, "content", content),
-        _bind(messages, "sent_at", sent_at) if sent_at is not None else func.now(),
-        bindparam("v_metadata", metadata, type_=JSONB),
+        bindparam("v_role", type_=messages.c.role.type),
+        bindparam("v_content", type_=messages.c.content.type),
+        func.coalesce(bindparam("v_sent_at", type_=messages.c.sent_at.type), func.now()),
+        bindparam("v_metadata", type_=JSONB),
     )
-    stmt = (
+    return (
         insert(messages)
         .from_select(
             ["id", "conversation_id", "position", "role", "content", "sent_at", "metadata"],
@@ -142,8 +156,9 @@ def add(
         )
         .returning(*_labelled(messages, MESSAGE_COLUMNS, "m_"))
     )
-    row = conn.execute(stmt).mappings().first()
-    return message_dict(row, joined=False) if row is not None else None
+
+
+_ADD = _build_add()
 
 
 def add_question(conn: Executor, message_id: uuid.UUID, fields: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -64,7 +64,7 @@ def _check_strings(value: Any, where: str) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, where)
-            _check_strings(item, f"{where}.{key}")
+            _check_strings(item, f"{where}[{json.dumps(key)}]")  # escaped: reasons stay one line
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, f"{where}[{index}]")
