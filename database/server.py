@@ -171,13 +171,14 @@ class EmbeddedServer:
 
     def start(self) -> bool:
         """Initialise if needed, start, create the database. False if it was already running."""
-        self.init()
         if self.is_running():
             return False
+        # Checked before initdb, so a taken port leaves no unused cluster behind.
         if port_answers(self.host, self.port):
             raise EmbeddedServerError(
                 f"another program already listens on {self.host}:{self.port}; stop it or choose another DB_PORT"
             )
+        self.init()
         listen = "*" if self.host in ("0.0.0.0", "*") else self.host
         options = f"-c listen_addresses='{listen}' -p {self.port} -k '{self.data_dir}'"
         self._pg("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options)
