@@ -64,7 +64,9 @@ def _check_strings(value: Any, where: str) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, where)
-            _check_strings(item, f"{where}[{json.dumps(key)}]")  # escaped: reasons stay one line
+            # Plain names read as $.a.b; anything else is quoted, so a reason stays on one line.
+            step = f".{key}" if key.isidentifier() else f"[{json.dumps(key)}]"
+            _check_strings(item, where + step)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, f"{where}[{index}]")
