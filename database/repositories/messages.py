@@ -7,12 +7,14 @@ BEGIN/COMMIT. Results are plain dicts (ids as str, timestamps ISO-8601).
 
 from __future__ import annotations
 
+import functools
+
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, true, update
+from sqlalchemy import Connection, Integer, Text, Uuid, bindparam, cast, exists, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -75,8 +77,16 @@ def _pick(row: Mapping[str, Any], spec: Mapping[str, str], prefix: str = "") -> 
     return {key: plain(row[prefix + column]) for key, column in spec.items()}
 
 
+def _out(column: Any, label: str) -> Any:
+    # uuid columns are read as text: the driver would parse each into uuid.UUID only for
+    # serializers.plain() to turn it back into a string, most of a long read's client time.
+    if isinstance(column.type, Uuid):
+        column = cast(column, Text)
+    return column.label(label)
+
+
 def _labelled(table: Any, spec: Mapping[str, str], prefix: str) -> list[Any]:
-    return [table.c[column].label(prefix + column) for column in spec.values()]
+    return [_out(table.c[column], prefix + column) for column in spec.values()]
 
 
 def message_dict(row: Mapping[str, Any], *, joined: bool = True) -> dict[str, Any]:
@@ -210,7 +220,7 @@ def message_exists(conn: Executor, message_id: uuid.UUID) -> bool:
 def _message_select(source: Any) -> Any:
     """SELECT message columns (m_*), its question (q_*) and answer (a_*) from ``source``."""
     return select(
-        *[source.c[c].label("m_" + c) for c in MESSAGE_COLUMNS.values()],
+        *[_out(source.c[c], "m_" + c) for c in MESSAGE_COLUMNS.values()],
         *_labelled(questions, QUESTION_COLUMNS, "q_"),
         *_labelled(answers, ANSWER_COLUMNS, "a_"),
     )
@@ -218,17 +228,20 @@ def _message_select(source: Any) -> Any:
 
 def for_conversation(conn: Executor, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every message of a conversation in order, each with its question/answer: ONE statement."""
-    stmt = (
-        _message_select(messages)
-        .select_from(
-            messages.outerjoin(questions, questions.c.message_id == messages.c.id).outerjoin(
-                answers, answers.c.message_id == messages.c.id
-            )
+    rows = conn.execute(_FOR_CONVERSATION, {"conversation_id": conversation_id}).mappings()
+    return [message_dict(row) for row in rows]
+
+
+_FOR_CONVERSATION = (  # built once, like _ADD
+    _message_select(messages)
+    .select_from(
+        messages.outerjoin(questions, questions.c.message_id == messages.c.id).outerjoin(
+            answers, answers.c.message_id == messages.c.id
         )
-        .where(messages.c.conversation_id == conversation_id)
-        .order_by(messages.c.position)
     )
-    return [message_dict(row) for row in conn.execute(stmt).mappings()]
+    .where(messages.c.conversation_id == bindparam("conversation_id", type_=messages.c.conversation_id.type))
+    .order_by(messages.c.position)
+)
 
 
 def last(
@@ -241,14 +254,28 @@ def last(
     ONE statement: the conversation row drives a LATERAL subquery that walks the unique
     (conversation_id, position) index backwards and stops after ``limit`` rows, so a long
     conversation is never read whole; the outer join tells "missing" (no row) from "empty"."""
+    params = {"conversation_id": conversation_id, "before": before, "limit": limit}
+    stmt = _last_statement(limit is not None, before is not None)
+    rows = conn.execute(stmt, params).mappings().all()
+    if not rows:
+        return None
+    found = [message_dict(row) for row in rows if row["m_id"] is not None]
+    # No outer ORDER BY: that would be a sort step in the plan; at most ``limit`` rows here.
+    found.sort(key=lambda message: message["position"])
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _last_statement(limited: bool, paged: bool) -> Any:
+    """The get_messages statement for each shape of call, built once (values are bound)."""
     recent = select(messages).where(messages.c.conversation_id == conversations.c.id)
-    if before is not None:
-        recent = recent.where(messages.c.position < before)
+    if paged:
+        recent = recent.where(messages.c.position < bindparam("before", type_=messages.c.position.type))
     recent = recent.order_by(messages.c.position.desc())
-    if limit is not None:
-        recent = recent.limit(limit)
+    if limited:
+        recent = recent.limit(bindparam("limit", type_=Integer))
     window = recent.lateral("window")
-    stmt = (
+    return (
         _message_select(window)
         .add_columns(conversations.c.id.label("found_conversation_id"))
         .select_from(
@@ -256,15 +283,8 @@ def last(
             .outerjoin(questions, questions.c.message_id == window.c.id)
             .outerjoin(answers, answers.c.message_id == window.c.id)
         )
-        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.id == bindparam("conversation_id", type_=conversations.c.id.type))
     )
-    rows = conn.execute(stmt).mappings().all()
-    if not rows:
-        return None
-    found = [message_dict(row) for row in rows if row["m_id"] is not None]
-    # No outer ORDER BY: that would be a sort step in the plan; at most ``limit`` rows here.
-    found.sort(key=lambda message: message["position"])
-    return found
 
 
 def question_exists(conn: Executor, question_id: uuid.UUID) -> bool:
