@@ -74,10 +74,6 @@ class Settings:
         url = self.url
         return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
 
-    @property
-    def read_only_url(self) -> URL | None:
-        return _parse_url(self.read_url, "DATABASE_READ_URL") if self.read_url else None
-
 
 def _parse_url(raw: str, variable: str) -> URL:
     try:

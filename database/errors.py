@@ -21,9 +21,6 @@ class DatabaseUnavailableError(DatabaseError):
     """The server cannot be reached, rejects the login, or lacks the database."""
 
 
-# Kept as an alias: the style guide names it ConnectionError, the API issue DatabaseUnavailableError.
-ConnectionError = DatabaseUnavailableError  # noqa: A001
-
 
 class NotFoundError(DatabaseError):
     """A row the call needs does not exist."""

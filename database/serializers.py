@@ -11,10 +11,6 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def sid(value: uuid.UUID | None) -> str | None:
-    return str(value) if value is not None else None
-
-
 def plain(value: Any) -> Any:
     """Convert uuid/datetime leaves so the result is JSON-serialisable."""
     if isinstance(value, uuid.UUID):

@@ -38,12 +38,12 @@ class APIBase:
             self._session_factory = sessionmaker(
                 bind=bind, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
-            self._autocommit: Engine | None = None
+            self._engine: Engine | None = None
         else:
             self._session_factory = sessionmaker(bind=bind, expire_on_commit=False)
             # Single-statement calls run without BEGIN/COMMIT: one statement is atomic on its own
             # and the explicit transaction would cost two more round trips (see _statement).
-            self._autocommit = bind
+            self._engine = bind
 
     @property
     def bcrypt_rounds(self) -> int:
@@ -68,12 +68,12 @@ class APIBase:
         """A connection for ONE self-contained statement (autocommit; no BEGIN/COMMIT)."""
         self._check_open()
         try:
-            if self._autocommit is None:
+            if self._engine is None:
                 assert isinstance(self._bind, Connection)
                 with self._bind.begin_nested():
                     yield self._bind
             else:
-                with self._autocommit.connect() as conn:
+                with self._engine.connect() as conn:
                     # psycopg2's own switch is client-side only; SQLAlchemy's isolation_level
                     # option would send a SET on checkout and another on return (two round trips).
                     driver = conn.connection.driver_connection

@@ -24,7 +24,7 @@ class ExportAPI(APIBase):
         """
         name = v.username(username)
         with self._unit() as session:
-            if self._autocommit is not None:
+            if self._engine is not None:
                 # Must be the first use of the session's connection: the isolation level
                 # applies to the transaction that starts now.
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
