@@ -15,7 +15,7 @@ class Context:
     api: Any  # DatabaseAPI (imported lazily: the API may not be importable in a partial checkout)
     raw: Any  # psycopg2 connection, autocommit
     quick: bool
-    # "" for the shipped DatabaseAPI; else the name of a prototype (bench/proposed.py) under test.
+    # "" for the shipped DatabaseAPI as configured; else the variant under test (e.g. without pre-ping).
     variant: str = ""
     _tags: itertools.count = field(default_factory=itertools.count)
 
