@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from database import ping
 from database.config import Settings, load_settings
 from database.errors import translate
 
@@ -22,7 +23,10 @@ _settings: Settings | None = None
 
 
 def make_engine(settings: Settings, **overrides: object) -> Engine:
-    """A new engine for ``settings`` (psycopg2, pre-ping, UTC sessions)."""
+    """A new engine for ``settings`` (psycopg2, pre-ping, UTC sessions).
+
+    The pre-ping answers from the socket when it can (database/ping.py): a round trip only for a
+    connection whose socket has something waiting or that sat idle for long."""
     options: dict[str, object] = {
         "pool_pre_ping": True,
         # Bound values (password hashes among them) never reach log lines or exception messages.
@@ -35,7 +39,10 @@ def make_engine(settings: Settings, **overrides: object) -> Engine:
         options.pop("pool_size")
         options.pop("max_overflow")
     options.update(overrides)
-    return create_engine(settings.url, **options)
+    engine = create_engine(settings.url, **options)
+    if options["pool_pre_ping"]:
+        ping.install(engine)
+    return engine
 
 
 def get_settings() -> Settings:
