@@ -65,7 +65,8 @@ class APIBase:
 
     @contextmanager
     def _statement(self) -> Iterator[Connection]:
-        """A connection for ONE self-contained statement (autocommit; no BEGIN/COMMIT)."""
+        """A connection in autocommit (no BEGIN/COMMIT round trips) for ONE self-contained
+        statement, or for reads that need no common snapshot."""
         self._check_open()
         try:
             if self._engine is None:

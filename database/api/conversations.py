@@ -234,13 +234,14 @@ class ConversationsAPI(APIBase):
         """A conversation with its parameters and all its messages in order; None if it does not exist.
 
         Each message carries its ``question`` and ``answer`` (None when absent). Two statements
-        however many messages there are."""
+        however many messages there are, on one connection without BEGIN/COMMIT: each read is
+        consistent on its own, and a message appended between them is simply included."""
         cid = check.identifier("conversation_id", conversation_id)
-        with self._unit() as session:
-            conversation = conversation_repo.get(session, cid)
+        with self._statement() as conn:
+            conversation = conversation_repo.get(conn, cid)
             if conversation is None:
                 return None
-            conversation["messages"] = message_repo.for_conversation(session, cid)
+            conversation["messages"] = message_repo.for_conversation(conn, cid)
         return conversation
 
     def get_messages(

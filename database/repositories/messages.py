@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from database.models import Answer, Conversation, Message, Question
-from database.serializers import plain
+from database.serializers import RowShape, plain
 
 Executor = Connection | Session
 
@@ -89,11 +89,19 @@ def _labelled(table: Any, spec: Mapping[str, str], prefix: str) -> list[Any]:
     return [_out(table.c[column], prefix + column) for column in spec.values()]
 
 
-def message_dict(row: Mapping[str, Any], *, joined: bool = True) -> dict[str, Any]:
-    """A message row (from ``_message_select``) with its question and answer, None when absent."""
-    result = _pick(row, MESSAGE_COLUMNS, "m_")
-    result["question"] = _pick(row, QUESTION_COLUMNS, "q_") if joined and row["q_id"] is not None else None
-    result["answer"] = _pick(row, ANSWER_COLUMNS, "a_") if joined and row["a_id"] is not None else None
+# Rows of _message_select: message columns, then its question's, then its answer's.
+_MESSAGE_SHAPE = RowShape(list(MESSAGE_COLUMNS), 0, ("timestamp",))
+_QUESTION_SHAPE = RowShape(list(QUESTION_COLUMNS), _MESSAGE_SHAPE.stop, ("created_at",))
+_ANSWER_SHAPE = RowShape(list(ANSWER_COLUMNS), _QUESTION_SHAPE.stop, ("created_at",))
+_Q_ID, _A_ID = _QUESTION_SHAPE.start, _ANSWER_SHAPE.start
+
+
+def message_dict(row: Any, *, joined: bool = True) -> dict[str, Any]:
+    """A message row (a tuple from ``_message_select``, or ``_ADD``'s when not ``joined``) with
+    its question and answer, None when absent."""
+    result = _MESSAGE_SHAPE(row)
+    result["question"] = _QUESTION_SHAPE(row) if joined and row[_Q_ID] is not None else None
+    result["answer"] = _ANSWER_SHAPE(row) if joined and row[_A_ID] is not None else None
     return result
 
 
@@ -127,7 +135,7 @@ def add(
         "v_sent_at": sent_at,
         "v_metadata": metadata,
     }
-    row = conn.execute(_ADD, params).mappings().first()
+    row = conn.execute(_ADD, params).first()
     return message_dict(row, joined=False) if row is not None else None
 
 
@@ -228,7 +236,7 @@ def _message_select(source: Any) -> Any:
 
 def for_conversation(conn: Executor, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every message of a conversation in order, each with its question/answer: ONE statement."""
-    rows = conn.execute(_FOR_CONVERSATION, {"conversation_id": conversation_id}).mappings()
+    rows = conn.execute(_FOR_CONVERSATION, {"conversation_id": conversation_id}).all()
     return [message_dict(row) for row in rows]
 
 
@@ -256,10 +264,10 @@ def last(
     conversation is never read whole; the outer join tells "missing" (no row) from "empty"."""
     params = {"conversation_id": conversation_id, "before": before, "limit": limit}
     stmt = _last_statement(limit is not None, before is not None)
-    rows = conn.execute(stmt, params).mappings().all()
+    rows = conn.execute(stmt, params).all()
     if not rows:
         return None
-    found = [message_dict(row) for row in rows if row["m_id"] is not None]
+    found = [message_dict(row) for row in rows if row[0] is not None]
     # No outer ORDER BY: that would be a sort step in the plan; at most ``limit`` rows here.
     found.sort(key=lambda message: message["position"])
     return found
