@@ -29,6 +29,10 @@ class NotFoundError(DatabaseError):
 class AlreadyExistsError(DatabaseError):
     """A unique value (username, cache key, ...) is already taken."""
 
+    def __init__(self, message: str, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint  # the unique constraint's name, when the server gave it
+
 
 class ValidationError(DatabaseError, ValueError):
     """Bad input: names the offending field."""
@@ -120,7 +124,7 @@ def translate(exc: BaseException, address: str = "the database") -> DatabaseErro
         name = _constraint_name(exc.orig)
         sqlstate = getattr(exc.orig, "pgcode", None)
         if sqlstate == "23505" or (name and name.startswith(("uq_", "pk_"))):
-            return AlreadyExistsError(_UNIQUE_MESSAGES.get(name or "", f"duplicate value ({name})"))
+            return AlreadyExistsError(_UNIQUE_MESSAGES.get(name or "", f"duplicate value ({name})"), name)
         if sqlstate == "23503":
             return NotFoundError(f"the referenced row does not exist ({name})")
         return IntegrityViolation(f"constraint {name or 'unknown'} rejected the write")

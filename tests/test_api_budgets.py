@@ -95,9 +95,33 @@ def test_add_message_statement_is_what_the_comment_says(committed_api, conversat
     committed_api.add_message(conversation["id"], {"role": "user", "content": "x"})
     (statement,) = count_statements.statements[-1:]
     normalised = " ".join(statement.split()).upper()
-    assert normalised.startswith("WITH SLOT AS (UPDATE CONVERSATIONS SET NEXT_POSITION=(GREATEST(")
+    assert normalised.startswith(
+        "WITH SLOT AS (UPDATE CONVERSATIONS SET NEXT_POSITION=(CONVERSATIONS.NEXT_POSITION + "
+    )
     assert "INSERT INTO MESSAGES" in normalised and "RETURNING" in normalised
+    assert "MAX(" not in normalised  # the catch-up probe is only for a taken position
     assert "'x'" not in statement  # values travel as bound parameters
+
+
+def test_add_message_catches_up_once_after_rows_written_around_it(
+    committed_api, committed_db, conversation, count_statements
+):
+    # Rows inserted without bumping next_position (not what the importer does: it sets it).
+    with committed_db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO messages (conversation_id, position, role, content) "
+                "SELECT :id, p, 'user', 'direct' FROM generate_series(0, 2) AS p"
+            ),
+            {"id": conversation["id"]},
+        )
+    before = count_statements.count
+    assert committed_api.add_message(conversation["id"], {"role": "user", "content": "a"})["position"] == 3
+    assert count_statements.count - before == 2  # the taken slot, then the catch-up statement
+    assert "MAX(" in " ".join(count_statements.statements[-1].split()).upper()
+    before = count_statements.count
+    assert committed_api.add_message(conversation["id"], {"role": "user", "content": "b"})["position"] == 4
+    assert count_statements.count - before == 1  # caught up: next_position is past the rows again
 
 
 def test_get_conversation_is_a_fixed_number_of_statements(committed_api, committed_db, count_statements):

@@ -152,7 +152,8 @@ def test_concurrent_set_cache_of_one_key(committed_api, committed_db):
 
 
 def test_add_message_after_direct_inserts(committed_api, committed_db, conversation):
-    # The importer inserts messages itself (positions 0..9) and leaves next_position at 0.
+    # Messages inserted around the API (positions 0..9), leaving next_position at 0: every
+    # writer first meets a taken slot and catches up.
     with committed_db.begin() as conn:
         conn.execute(
             text(

@@ -172,7 +172,7 @@ def test_add_message_to_a_missing_conversation(api, connection):
 
 
 def test_add_message_continues_after_directly_inserted_messages(api, conversation, connection):
-    # The importer writes messages itself and does not bump next_position.
+    # Rows inserted around the API, next_position left at 0: the call catches up.
     connection.execute(
         text(
             "INSERT INTO messages (conversation_id, position, role, content) "

@@ -218,6 +218,17 @@ def test_messages_are_byte_exact_in_array_order_with_epoch_times(imported):
     assert rows[0].sent_at == rows[1].sent_at == rows[2].sent_at and rows[0].content.startswith("Welcome")
 
 
+def test_every_imported_conversation_leaves_next_position_past_its_last_message(imported):
+    # add_message relies on it: one statement, no catch-up probe, for imported conversations too.
+    engine, _, _, _ = imported
+    with engine.connect() as conn:
+        behind = conn.execute(text(
+            "SELECT c.id FROM conversations c JOIN messages m ON m.conversation_id = c.id "
+            "GROUP BY c.id HAVING c.next_position <> max(m.position) + 1")).all()
+        imported_count = conn.execute(text("SELECT count(DISTINCT conversation_id) FROM messages")).scalar_one()
+    assert imported_count == 8 and behind == []  # 9 conversations, one without messages
+
+
 def test_caches_are_namespaced_by_source_so_colliding_keys_are_all_kept(imported):
     engine, _, _, _ = imported
     with engine.connect() as conn:

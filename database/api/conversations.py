@@ -12,12 +12,13 @@ from typing import Any
 
 from database import validation as check
 from database.api.base import APIBase
-from database.errors import NotFoundError, ValidationError
+from database.errors import AlreadyExistsError, NotFoundError, ValidationError
 from database.repositories import conversations as conversation_repo
 from database.repositories import messages as message_repo
 
 CONVERSATION_FIELDS = ("conversation_type", "session_id", "quiz_id", "metadata", "start_time")
 MESSAGE_FIELDS = ("role", "content", "metadata", "timestamp")
+POSITION_TAKEN = "uq_messages_conversation_id_position"
 QUESTION_FIELDS = (
     "type",
     "text",
@@ -186,10 +187,16 @@ class ConversationsAPI(APIBase):
         content = check.text("data.content", given.get("content"))
         metadata = check.json_object("data.metadata", given.get("metadata"))
         sent_at = check.timestamp("data.timestamp", given.get("timestamp"))
-        with self._statement() as conn:
-            message = message_repo.add(
-                conn, cid, role=role, content=content, metadata=metadata, sent_at=sent_at
-            )
+        fields = {"role": role, "content": content, "metadata": metadata, "sent_at": sent_at}
+        try:
+            with self._statement() as conn:
+                message = message_repo.add(conn, cid, **fields)
+        except AlreadyExistsError as exc:
+            if exc.constraint != POSITION_TAKEN:
+                raise
+            # A row written around next_position holds the slot (see message_repo.add).
+            with self._statement() as conn:
+                message = message_repo.add(conn, cid, **fields, catch_up=True)
         if message is None:
             raise NotFoundError(f"conversation {cid} not found")
         return message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from database.models import CacheEntry
-from database.serializers import plain
+from database.repositories.compiled import Compiled, json_text
+from database.serializers import RowShape, plain
 
 Executor = Connection | Session
 
@@ -20,8 +20,7 @@ entries = CacheEntry.__table__
 ENTRY_COLUMNS = ("cache_type", "key", "value", "created_at", "last_accessed", "access_count", "expires_at")
 
 
-def _entry_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: plain(row[name]) for name in ENTRY_COLUMNS}
+_entry_dict = RowShape(ENTRY_COLUMNS, 0, ("created_at", "last_accessed", "expires_at"))
 
 
 def _live() -> Any:
@@ -32,13 +31,14 @@ def _live() -> Any:
 # The hot statements are built once: constructing a statement costs more client time than the
 # server spends on it. Values travel as bound parameters.
 _RETURNED = [entries.c[name] for name in ENTRY_COLUMNS]
-_GET = (
+_GET = Compiled(
     update(entries)
     .where(entries.c.cache_type == bindparam("p_type"), entries.c.key == bindparam("p_key"), _live())
     .values(access_count=entries.c.access_count + 1, last_accessed=func.now())
     .returning(*_RETURNED)
 )
 _new = insert(entries).values(
+    id=func.gen_random_uuid(),  # the server's default: no Python-side default under exec_driver_sql
     cache_type=bindparam("p_type"),
     key=bindparam("p_key"),
     # Typed explicitly: a Python None is stored as the JSON value null (the column is NOT NULL).
@@ -49,30 +49,35 @@ _new = insert(entries).values(
     # now() + NULL is NULL: no ttl, no expiry.
     expires_at=func.now() + bindparam("p_ttl", type_=Interval),
 )
-_PUT = _new.on_conflict_do_update(
-    index_elements=[entries.c.cache_type, entries.c.key],
-    set_={
-        "value": _new.excluded.value,
-        "created_at": _new.excluded.created_at,
-        "last_accessed": _new.excluded.last_accessed,
-        "access_count": 0,
-        "expires_at": _new.excluded.expires_at,
-    },
-).returning(*_RETURNED)
+_PUT = Compiled(
+    _new.on_conflict_do_update(
+        index_elements=[entries.c.cache_type, entries.c.key],
+        set_={
+            "value": _new.excluded.value,
+            "created_at": _new.excluded.created_at,
+            "last_accessed": _new.excluded.last_accessed,
+            "access_count": 0,
+            "expires_at": _new.excluded.expires_at,
+        },
+    ).returning(*_RETURNED)
+)
 
 
-def get(conn: Executor, cache_type: str, key: str) -> dict[str, Any] | None:
+def get(conn: Connection, cache_type: str, key: str) -> dict[str, Any] | None:
     """A live entry, counting the hit in the same statement (UPDATE ... RETURNING); None on a miss."""
-    row = conn.execute(_GET, {"p_type": cache_type, "p_key": key}).mappings().first()
+    row = _GET.first(conn, {"p_type": cache_type, "p_key": key})
     return _entry_dict(row) if row is not None else None
 
 
-def put(conn: Executor, cache_type: str, key: str, value: Any, ttl_seconds: float | None) -> dict[str, Any]:
+def put(conn: Connection, cache_type: str, key: str, value: Any, ttl_seconds: float | None) -> dict[str, Any]:
     """Insert or replace an entry: one upsert. Replacing starts it afresh (new value, created_at,
-    expiry, zero hits). Concurrent puts of one key serialise on the row; the last one wins."""
+    expiry, zero hits). Concurrent puts of one key serialise on the row; the last one wins.
+    ``value``: any JSON value (None is JSON null)."""
     ttl = timedelta(seconds=ttl_seconds) if ttl_seconds else None
-    params = {"p_type": cache_type, "p_key": key, "p_value": value, "p_ttl": ttl}
-    return _entry_dict(conn.execute(_PUT, params).mappings().one())
+    params = {"p_type": cache_type, "p_key": key, "p_value": json_text(value), "p_ttl": ttl}
+    row = _PUT.first(conn, params)
+    assert row is not None  # an upsert always returns its row
+    return _entry_dict(row)
 
 
 def delete_one(conn: Executor, cache_type: str, key: str) -> bool:

@@ -30,7 +30,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from database.models import Conversation, ConversationParameters, Message, User, UserSession
-from database.serializers import plain
+from database.repositories.compiled import Compiled, as_text
+from database.serializers import RowShape, plain
 
 Executor = Connection | Session
 
@@ -154,9 +155,10 @@ def end(conn: Executor, conversation_id: uuid.UUID) -> bool:
     return conn.execute(stmt).first() is not None
 
 
-_GET = (  # built once: building a statement costs more client time than running this one
+_GET = Compiled(  # built once: building a statement costs more client time than running this one
     select(
-        *[conversations.c[name] for name in CONVERSATION_COLUMNS],
+        # uuids as text: psycopg2 (as SQLAlchemy sets it up) would parse them into uuid.UUID.
+        *[as_text(conversations.c[name]) for name in CONVERSATION_COLUMNS],
         users.c.username,
         *[parameters.c[name].label(f"p_{name}") for name in PARAMETER_FIELDS],
         parameters.c.conversation_id.label("p_present"),
@@ -170,14 +172,19 @@ _GET = (  # built once: building a statement costs more client time than running
 )
 
 
-def get(conn: Executor, conversation_id: uuid.UUID) -> dict[str, Any] | None:
+# _GET's row: the conversation, its username, its parameters, whether parameters exist.
+_GET_CONVERSATION = RowShape(CONVERSATION_COLUMNS, 0, ("start_time", "end_time"))
+_GET_PARAMETERS = RowShape(PARAMETER_FIELDS, _GET_CONVERSATION.stop + 1)
+
+
+def get(conn: Connection, conversation_id: uuid.UUID) -> dict[str, Any] | None:
     """The conversation with its username and parameters (one statement); None if missing."""
-    row = conn.execute(_GET, {"conversation_id": conversation_id}).mappings().first()
+    row = _GET.first(conn, {"conversation_id": str(conversation_id)})
     if row is None:
         return None
-    result = _conversation_dict(row)
-    result["username"] = row["username"]
-    result["parameters"] = _parameters_dict(row) if row["p_present"] is not None else None
+    result = _GET_CONVERSATION(row)
+    result["username"] = row[_GET_CONVERSATION.stop]
+    result["parameters"] = _GET_PARAMETERS(row) if row[-1] is not None else None
     return result
 
 

@@ -8,17 +8,17 @@ BEGIN/COMMIT. Results are plain dicts (ids as str, timestamps ISO-8601).
 from __future__ import annotations
 
 import functools
-
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Text, Uuid, bindparam, cast, exists, func, insert, select, true, update
+from sqlalchemy import Connection, Integer, bindparam, exists, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from database.models import Answer, Conversation, Message, Question
+from database.repositories.compiled import Compiled, as_text, json_text
 from database.serializers import RowShape, plain
 
 Executor = Connection | Session
@@ -78,11 +78,7 @@ def _pick(row: Mapping[str, Any], spec: Mapping[str, str], prefix: str = "") -> 
 
 
 def _out(column: Any, label: str) -> Any:
-    # uuid columns are read as text: the driver would parse each into uuid.UUID only for
-    # serializers.plain() to turn it back into a string, most of a long read's client time.
-    if isinstance(column.type, Uuid):
-        column = cast(column, Text)
-    return column.label(label)
+    return as_text(column).label(label)  # uuids as text, see compiled.as_text
 
 
 def _labelled(table: Any, spec: Mapping[str, str], prefix: str) -> list[Any]:
@@ -106,13 +102,14 @@ def message_dict(row: Any, *, joined: bool = True) -> dict[str, Any]:
 
 
 def add(
-    conn: Executor,
+    conn: Connection,
     conversation_id: uuid.UUID,
     *,
     role: str,
     content: str,
     metadata: dict[str, Any],
     sent_at: datetime | None,
+    catch_up: bool = False,
 ) -> dict[str, Any] | None:
     """Append a message at the conversation's next position in ONE statement.
 
@@ -122,42 +119,48 @@ def add(
     conversation's row lock, so concurrent appenders to one conversation queue up on it. When
     the lock is released, PostgreSQL (READ COMMITTED) re-reads the now-committed row and
     re-evaluates the SET expression on it (EvalPlanQual), so each writer sees the next_position
-    its predecessor left. GREATEST(..., MAX(position) + 1) covers messages written by paths that
-    do not bump next_position (the legacy importer inserts rows directly); the MAX is one probe
-    of the unique (conversation_id, position) index. If the conversation does not exist the
-    UPDATE returns no row and nothing is inserted.
+    its predecessor left. If the conversation does not exist the UPDATE returns no row and
+    nothing is inserted.
+
+    Every writer of messages keeps next_position past the last position (the importer sets it
+    from the file). Should a row written some other way hold the position next_position gives,
+    the insert fails on the unique (conversation_id, position) index, changing nothing, and
+    the caller runs this again with ``catch_up``: next_position then also jumps past
+    MAX(position), one probe of that index, and stays caught up for the calls after it.
     """
     params = {
-        "conversation_id": conversation_id,
-        "message_id": uuid.uuid4(),
+        "conversation_id": str(conversation_id),
         "v_role": role,
         "v_content": content,
         "v_sent_at": sent_at,
-        "v_metadata": metadata,
+        "v_metadata": json_text(metadata),
     }
-    row = conn.execute(_ADD, params).first()
+    row = (_ADD_CATCHING_UP if catch_up else _ADD).first(conn, params)
     return message_dict(row, joined=False) if row is not None else None
 
 
-def _build_add() -> Any:
-    """The add_message statement, built once (building costs more client time than running it)."""
+def _build_add(catch_up: bool) -> Compiled:
+    """The add_message statement, built and compiled once."""
     cid = bindparam("conversation_id", type_=conversations.c.id.type)
-    next_free = (
-        select(func.coalesce(func.max(messages.c.position) + 1, 0))
-        .where(messages.c.conversation_id == cid)
-        .scalar_subquery()
-    )
+    next_position: Any = conversations.c.next_position
+    if catch_up:
+        next_free = (
+            select(func.coalesce(func.max(messages.c.position) + 1, 0))
+            .where(messages.c.conversation_id == cid)
+            .scalar_subquery()
+        )
+        next_position = func.greatest(next_position, next_free)
     slot = (
         update(conversations)
         .where(conversations.c.id == cid)
-        .values(next_position=func.greatest(conversations.c.next_position, next_free) + 1)
+        .values(next_position=next_position + 1)
         .returning(
             conversations.c.id.label("conversation_id"), (conversations.c.next_position - 1).label("position")
         )
         .cte("slot")
     )
     values = select(
-        bindparam("message_id", type_=messages.c.id.type),
+        func.gen_random_uuid(),
         slot.c.conversation_id,
         slot.c.position,
         bindparam("v_role", type_=messages.c.role.type),
@@ -165,7 +168,7 @@ def _build_add() -> Any:
         func.coalesce(bindparam("v_sent_at", type_=messages.c.sent_at.type), func.now()),
         bindparam("v_metadata", type_=JSONB),
     )
-    return (
+    return Compiled(
         insert(messages)
         .from_select(
             ["id", "conversation_id", "position", "role", "content", "sent_at", "metadata"],
@@ -176,7 +179,8 @@ def _build_add() -> Any:
     )
 
 
-_ADD = _build_add()
+_ADD = _build_add(catch_up=False)
+_ADD_CATCHING_UP = _build_add(catch_up=True)
 
 
 def add_question(conn: Executor, message_id: uuid.UUID, fields: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -234,13 +238,13 @@ def _message_select(source: Any) -> Any:
     )
 
 
-def for_conversation(conn: Executor, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+def for_conversation(conn: Connection, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every message of a conversation in order, each with its question/answer: ONE statement."""
-    rows = conn.execute(_FOR_CONVERSATION, {"conversation_id": conversation_id}).all()
+    rows = _FOR_CONVERSATION.all(conn, {"conversation_id": str(conversation_id)})
     return [message_dict(row) for row in rows]
 
 
-_FOR_CONVERSATION = (  # built once, like _ADD
+_FOR_CONVERSATION = Compiled(  # built once, like _ADD
     _message_select(messages)
     .select_from(
         messages.outerjoin(questions, questions.c.message_id == messages.c.id).outerjoin(
@@ -253,7 +257,7 @@ _FOR_CONVERSATION = (  # built once, like _ADD
 
 
 def last(
-    conn: Executor, conversation_id: uuid.UUID, *, limit: int | None, before: int | None
+    conn: Connection, conversation_id: uuid.UUID, *, limit: int | None, before: int | None
 ) -> list[dict[str, Any]] | None:
     """The last ``limit`` messages (before position ``before``), ascending.
 
@@ -262,9 +266,8 @@ def last(
     ONE statement: the conversation row drives a LATERAL subquery that walks the unique
     (conversation_id, position) index backwards and stops after ``limit`` rows, so a long
     conversation is never read whole; the outer join tells "missing" (no row) from "empty"."""
-    params = {"conversation_id": conversation_id, "before": before, "limit": limit}
-    stmt = _last_statement(limit is not None, before is not None)
-    rows = conn.execute(stmt, params).all()
+    params = {"conversation_id": str(conversation_id), "before": before, "limit": limit}
+    rows = _last_statement(limit is not None, before is not None).all(conn, params)
     if not rows:
         return None
     found = [message_dict(row) for row in rows if row[0] is not None]
@@ -274,16 +277,18 @@ def last(
 
 
 @functools.lru_cache(maxsize=4)
-def _last_statement(limited: bool, paged: bool) -> Any:
+def _last_statement(limited: bool, paged: bool) -> Compiled:
     """The get_messages statement for each shape of call, built once (values are bound)."""
-    recent = select(messages).where(messages.c.conversation_id == conversations.c.id)
+    recent = select(*[messages.c[c] for c in MESSAGE_COLUMNS.values()]).where(
+        messages.c.conversation_id == conversations.c.id
+    )
     if paged:
         recent = recent.where(messages.c.position < bindparam("before", type_=messages.c.position.type))
     recent = recent.order_by(messages.c.position.desc())
     if limited:
         recent = recent.limit(bindparam("limit", type_=Integer))
     window = recent.lateral("window")
-    return (
+    return Compiled(
         _message_select(window)
         .add_columns(conversations.c.id.label("found_conversation_id"))
         .select_from(
