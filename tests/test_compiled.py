@@ -1,8 +1,8 @@
-"""The hot statements' execution path (database/repositories/compiled.py), in both of its modes.
+"""The hot statements' execution path (database/repositories/compiled.py).
 
-The lean mode (``Connection._cursor_execute``) and the fallback (``exec_driver_sql``) must give
-the same results, types included, show every statement to ``before_cursor_execute`` listeners
-and turn failures into the package's errors.
+Run on the connection's cursor through ``Connection._cursor_execute``, they must give plain
+results (ids as str, times as ISO strings), show every statement to ``before_cursor_execute``
+listeners, honour echo's hide_parameters, and turn failures into the package's errors.
 """
 
 from __future__ import annotations
@@ -20,16 +20,9 @@ from database import AlreadyExistsError, DatabaseUnavailableError, NotFoundError
 from database.api import DatabaseAPI
 from database.config import load_settings
 from database.connection import make_engine
-from database.repositories import compiled
 
 UUID_KEYS = {"id", "user_id", "session_id", "conversation_id", "message_id", "question_id"}
 TIME_KEYS = {"timestamp", "created_at", "last_accessed", "expires_at", "start_time", "end_time"}
-
-
-@pytest.fixture(params=[True, False], ids=["cursor-execute", "exec-driver-sql"])
-def lean(request, monkeypatch) -> bool:  # noqa: ANN001
-    monkeypatch.setattr(compiled, "LEAN", request.param)
-    return request.param
 
 
 def _check_plain(value: Any, path: str = "$") -> None:
@@ -62,7 +55,7 @@ def _hot_calls(api: DatabaseAPI, username: str) -> dict[str, Any]:
     }
 
 
-def test_both_modes_return_plain_json_with_str_ids(committed_api, committed_db, lean: bool) -> None:
+def test_hot_calls_return_plain_json_with_str_ids(committed_api, committed_db) -> None:
     commit_user(committed_db, username="compiled")
     results = _hot_calls(committed_api, "compiled")
     _check_plain(results)
@@ -79,7 +72,7 @@ def test_both_modes_return_plain_json_with_str_ids(committed_api, committed_db, 
     assert results["missing"] == (None, None)
 
 
-def test_both_modes_show_every_statement_to_listeners(committed_api, committed_db, count_statements, lean) -> None:
+def test_every_statement_reaches_cursor_listeners(committed_api, committed_db, count_statements) -> None:
     commit_user(committed_db, username="counted")
     conversation = committed_api.create_conversation("counted", {}, {})
     for call, expected in (
@@ -94,7 +87,7 @@ def test_both_modes_show_every_statement_to_listeners(committed_api, committed_d
         assert count_statements.count - before == expected
 
 
-def test_both_modes_translate_errors(committed_api, committed_db, lean: bool) -> None:
+def test_failures_become_the_packages_errors(committed_api, committed_db) -> None:
     commit_user(committed_db, username="errors")
     with pytest.raises(NotFoundError):
         committed_api.add_message("00000000-0000-4000-8000-000000000000", {"role": "user", "content": "x"})
@@ -103,7 +96,10 @@ def test_both_modes_translate_errors(committed_api, committed_db, lean: bool) ->
     conversation = committed_api.create_conversation("errors", {}, {})
     with committed_db.begin() as conn:  # a row around the API: the first append meets it
         conn.execute(
-            text("INSERT INTO messages (conversation_id, position, role, content) VALUES (:c, 0, 'user', 'x')"),
+            text(
+                "INSERT INTO messages (conversation_id, position, role, content) "
+                "VALUES (:c, 0, 'user', 'x')"
+            ),
             {"c": conversation["id"]},
         )
     assert committed_api.add_message(conversation["id"], {"role": "user", "content": "y"})["position"] == 1
@@ -111,7 +107,7 @@ def test_both_modes_translate_errors(committed_api, committed_db, lean: bool) ->
         assert conn.execute(text("SELECT count(*) FROM cache_entries")).scalar_one() == 0
 
 
-def test_a_dead_connection_is_one_unavailable_error_then_recovers(engine, lean: bool) -> None:
+def test_a_dead_connection_is_one_unavailable_error_then_recovers(engine) -> None:
     settings = load_settings(env_file=None)
     # No pre-ping: the statement itself meets the dead connection, as after a silent failure.
     private = make_engine(
@@ -137,7 +133,7 @@ def test_a_dead_connection_is_one_unavailable_error_then_recovers(engine, lean: 
         private.dispose()
 
 
-def test_echo_logs_statements_but_hides_parameters(engine, caplog, lean: bool) -> None:
+def test_echo_logs_statements_but_hides_parameters(engine, caplog) -> None:
     settings = load_settings(env_file=None)
     loud = make_engine(settings, echo=True)
     api = DatabaseAPI(loud, settings=settings)

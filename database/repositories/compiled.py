@@ -12,9 +12,10 @@ through ``Connection._cursor_execute``, SQLAlchemy's own path for statements it 
 - SQLAlchemy's error wrapping (so ``errors.translate`` sees every failure) and its disconnect
   handling (a dead connection is invalidated, and the pool with it).
 
-``_cursor_execute`` is underscored, though stable across SQLAlchemy 2.0 and 2.1 (dialects use
-it). Should a release drop it, ``exec_driver_sql`` takes over: slower, same results
-(tests/test_compiled.py runs both).
+``_cursor_execute`` is underscored, though present with this signature throughout the
+SQLAlchemy range requirements.txt allows (2.0.30 to 2.1), and dialects use it. A release
+without it fails at import with a clear message instead of running a path with other
+properties (result rows, which may hold a password hash, are never logged on this one).
 
 Values go to psycopg2 as they are, so callers pass what psycopg2 adapts by itself: str, int,
 float, bool, None, datetime, timedelta; uuids as ``str`` (the SQL casts each uuid parameter,
@@ -33,7 +34,10 @@ from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.sql import ClauseElement
 
 _DIALECT = PGDialect_psycopg2()
-LEAN = callable(getattr(Connection, "_cursor_execute", None))
+if not callable(getattr(Connection, "_cursor_execute", None)):  # pragma: no cover - guarded by the pin
+    raise ImportError(
+        "this SQLAlchemy has no Connection._cursor_execute: install a version requirements.txt allows"
+    )
 
 
 def as_text(column: Any) -> Any:
@@ -74,9 +78,6 @@ class Compiled:
 
     def _run(self, conn: Connection, params: Mapping[str, Any], many: bool) -> Any:
         values = {**self.constants, **params} if self.constants else params
-        if not LEAN:
-            result = conn.exec_driver_sql(self.sql, values)
-            return [tuple(row) for row in result.all()] if many else _tuple(result.first())
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             conn._cursor_execute(cursor, self.sql, values)
@@ -87,6 +88,3 @@ class Compiled:
     def __repr__(self) -> str:
         return f"Compiled({self.sql[:60]!r}...)"
 
-
-def _tuple(row: Any) -> tuple[Any, ...] | None:
-    return tuple(row) if row is not None else None

@@ -11,21 +11,20 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    String,
-    TypeDecorator,
+    bindparam,
     func,
     insert,
     literal_column,
     select,
     text,
-    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session
 
 from database.models import User, UserProfile
 from database.passwords import Hashed
-from database.serializers import row_dict
+from database.repositories.compiled import Compiled, as_text
+from database.serializers import RowShape, row_dict
 
 Executor = Session | Connection
 
@@ -64,21 +63,39 @@ def by_id(ex: Executor, user_id: uuid.UUID) -> dict[str, Any] | None:
     return _one(ex, select(*PUBLIC_COLUMNS).where(users.c.id == user_id))
 
 
-class _HashResult(TypeDecorator[str]):
-    """Reads a password hash as ``Hashed``, so even the DEBUG echo of result rows masks it."""
+_PUBLIC_TEXT_IDS = tuple(as_text(column) for column in PUBLIC_COLUMNS)
+_public_dict = RowShape(PUBLIC_KEYS, 0, ("created_at", "updated_at", "last_login"))
 
-    impl = String
-    cache_ok = True
+# authenticate()'s two statements, compiled once (a login is on the tutor's hot path).
+_CREDENTIALS = Compiled(
+    select(as_text(users.c.id), users.c.password_hash).where(users.c.username == bindparam("username"))
+)
 
-    def process_result_value(self, value: str | None, dialect: object) -> str | None:
-        return Hashed(value) if value is not None else None
+
+def _build_record_login(rehash: bool) -> Compiled:
+    values: dict[str, Any] = {"last_login": func.now(), "updated_at": users.c.updated_at}
+    if rehash:
+        values["password_hash"] = bindparam("new_hash")
+    return Compiled(
+        update(users)
+        .where(users.c.id == bindparam("user_id", type_=users.c.id.type))
+        .where(users.c.password_hash == bindparam("expected_hash"))
+        .values(**values)
+        .returning(*_PUBLIC_TEXT_IDS)
+    )
 
 
-def credentials(ex: Executor, username: str) -> tuple[uuid.UUID, str | None] | None:
-    """(id, password_hash) of a user, for authentication only."""
-    stored = type_coerce(users.c.password_hash, _HashResult()).label("password_hash")
-    row = ex.execute(select(users.c.id, stored).where(users.c.username == username)).first()
-    return (row.id, row.password_hash) if row is not None else None
+_RECORD_LOGIN = _build_record_login(rehash=False)
+_RECORD_LOGIN_REHASHED = _build_record_login(rehash=True)
+
+
+def credentials(conn: Connection, username: str) -> tuple[str, str | None] | None:
+    """(id, password_hash) of a user, for authentication only. The hash is a ``Hashed``: its repr
+    (log lines, tracebacks) is masked."""
+    row = _CREDENTIALS.first(conn, {"username": username})
+    if row is None:
+        return None
+    return row[0], Hashed(row[1]) if row[1] is not None else None
 
 
 def insert_with_profile(ex: Executor, values: dict[str, Any]) -> dict[str, Any]:
@@ -110,21 +127,20 @@ def set_password_hash(ex: Executor, username: str, password_hash: str | None) ->
 
 
 def record_login(
-    ex: Executor, user_id: uuid.UUID, *, expected_hash: str | None = None, new_hash: str | None = None
+    conn: Connection, user_id: str | uuid.UUID, *, expected_hash: str, new_hash: str | None = None
 ) -> dict[str, Any] | None:
     """Set last_login (and, on a rehash, the new hash) in one statement.
 
-    ``expected_hash`` makes it compare-and-set: if the password changed between the check and
-    this update, nothing is written and None comes back (the old password no longer counts).
+    Compare-and-set on ``expected_hash``: if the password changed between the check and this
+    update, nothing is written and None comes back (the old password no longer counts).
     A login is not an edit of the account, so updated_at keeps its value.
     """
-    values: dict[str, Any] = {"last_login": func.now(), "updated_at": users.c.updated_at}
-    if new_hash is not None:
-        values["password_hash"] = new_hash
-    stmt = update(users).where(users.c.id == user_id)
-    if expected_hash is not None:
-        stmt = stmt.where(users.c.password_hash == expected_hash)
-    return _one(ex, stmt.values(**values).returning(*PUBLIC_COLUMNS))
+    params = {"user_id": str(user_id), "expected_hash": str(expected_hash)}
+    if new_hash is None:
+        row = _RECORD_LOGIN.first(conn, params)
+    else:
+        row = _RECORD_LOGIN_REHASHED.first(conn, {**params, "new_hash": new_hash})
+    return _public_dict(row) if row is not None else None
 
 
 def record_login_by_name(ex: Executor, username: str) -> dict[str, Any] | None:
