@@ -276,14 +276,16 @@ def _run(conn: Connection, root: Path, targets: list[Path], dry_run: bool, batch
     ctx = Context()
     done = 0
     outer = conn.begin() if dry_run else None
+    # One reader for every pass: parsing needs no database, so the next pass's first batch is
+    # parsed while the last batch of this one is written (the writes still go pass by pass).
+    batches = (batch for kinds in PASSES for batch in _batches(discover(root, targets, kinds), batch_size))
     try:
-        for kinds in PASSES:
-            for batch in _read_ahead(_batches(discover(root, targets, kinds), batch_size)):
-                with conn.begin_nested() if dry_run else conn.begin():
-                    _process(conn, batch, ctx, summary)
-                done += len(batch)
-                if progress:
-                    progress(done, total)
+        for batch in _read_ahead(batches):
+            with conn.begin_nested() if dry_run else conn.begin():
+                _process(conn, batch, ctx, summary)
+            done += len(batch)
+            if progress:
+                progress(done, total)
     finally:
         if outer is not None:
             outer.rollback()  # a dry run leaves the database as it found it
