@@ -16,7 +16,7 @@ import pytest
 from factories import commit_user
 from sqlalchemy import text
 
-from database import AlreadyExistsError, DatabaseUnavailableError, NotFoundError, ValidationError
+from database import AlreadyExistsError, NotFoundError, ValidationError
 from database.api import DatabaseAPI
 from database.config import load_settings
 from database.connection import make_engine
@@ -105,32 +105,6 @@ def test_failures_become_the_packages_errors(committed_api, committed_db) -> Non
     assert committed_api.add_message(conversation["id"], {"role": "user", "content": "y"})["position"] == 1
     with committed_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM cache_entries")).scalar_one() == 0
-
-
-def test_a_dead_connection_is_one_unavailable_error_then_recovers(engine) -> None:
-    settings = load_settings(env_file=None)
-    # No pre-ping: the statement itself meets the dead connection, as after a silent failure.
-    private = make_engine(
-        settings,
-        pool_pre_ping=False,
-        connect_args={"options": "-c timezone=UTC", "application_name": "greytutor-compiled-test"},
-    )
-    api = DatabaseAPI(private, settings=settings)
-    try:
-        assert api.get_cache("compiled-dead", "k") is None
-        with engine.connect() as other:
-            other.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'greytutor-compiled-test'"
-                )
-            )
-        with pytest.raises(DatabaseUnavailableError):
-            api.get_cache("compiled-dead", "k")
-        assert api.get_cache("compiled-dead", "k") is None  # the dead connection was discarded
-    finally:
-        api.close()
-        private.dispose()
 
 
 def test_echo_logs_statements_but_hides_parameters(engine, caplog) -> None:

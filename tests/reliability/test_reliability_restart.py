@@ -9,22 +9,17 @@ shows that SQLAlchemy's pool-wide invalidation keeps that promise too.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.pool import NullPool
+from server_helpers import private_server
 
 from database import DatabaseUnavailableError
 from database.api import DatabaseAPI
-from database.config import Settings, load_settings
+from database.config import Settings
 from database.connection import make_engine
-from database.schema import upgrade
 from database.server import EmbeddedServer
 
 pytestmark = pytest.mark.reliability
@@ -32,36 +27,11 @@ pytestmark = pytest.mark.reliability
 PASSWORD = "restart-password-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[tuple[EmbeddedServer, Settings]]:
     """A private embedded PostgreSQL, migrated to head; removed afterwards."""
-    data_dir = Path(tempfile.mkdtemp(prefix="greytutor-restart-"))
-    settings = load_settings(
-        {
-            "DB_HOST": "127.0.0.1",
-            "DB_PORT": str(_free_port()),
-            "DB_PASSWORD": "restart:p@ss/w%rd",
-            "DB_NAME": "restart",
-            "BCRYPT_ROUNDS": "4",
-        },
-        env_file=None,
-    )
-    server = EmbeddedServer(settings, data_dir / "pgdata")
-    server.start()
-    try:
-        engine = make_engine(settings, poolclass=NullPool)
-        upgrade(engine)
-        engine.dispose()
-        yield server, settings
-    finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with private_server("restart", "restart:p@ss/w%rd") as started:
+        yield started
 
 
 def _write_state(api: DatabaseAPI, tag: str) -> dict[str, Any]:
