@@ -82,8 +82,8 @@ def assert_one_clear_line(message: str, kind: str, values: dict[str, str], passw
     assert "Traceback" not in message
 
 
-def test_probe_gives_one_clear_line(failure: tuple[str, dict[str, str], str]) -> None:
-    kind, values, password = failure
+def _probe_failure(values: dict[str, str]) -> DatabaseUnavailableError:
+    """The DatabaseUnavailableError that probe() raises for these settings."""
     settings = load_settings({**values, "DATABASE_URL": ""}, env_file=None)
     failing = make_engine(settings, poolclass=NullPool)
     try:
@@ -91,8 +91,14 @@ def test_probe_gives_one_clear_line(failure: tuple[str, dict[str, str], str]) ->
             probe(failing, settings.address)
     finally:
         failing.dispose()
-    assert_one_clear_line(str(info.value), kind, values, password)
-    assert isinstance(info.value.__cause__, OperationalError)
+    return info.value
+
+
+def test_probe_gives_one_clear_line(failure: tuple[str, dict[str, str], str]) -> None:
+    kind, values, password = failure
+    error = _probe_failure(values)
+    assert_one_clear_line(str(error), kind, values, password)
+    assert isinstance(error.__cause__, OperationalError)
 
 
 def test_test_connection_module_prints_one_line_and_exits_1(
@@ -269,15 +275,8 @@ def test_port_used_by_another_program(
     not_postgres: int, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     values = {"DB_HOST": "127.0.0.1", "DB_PORT": str(not_postgres), "DB_PASSWORD": WRONG_PASSWORD}
-    settings = load_settings({**values, "DATABASE_URL": ""}, env_file=None)
-    failing = make_engine(settings, poolclass=NullPool)
-    try:
-        with pytest.raises(DatabaseUnavailableError) as info:
-            probe(failing, settings.address)
-    finally:
-        failing.dispose()
     expected = f"something answers at 127.0.0.1:{not_postgres}/thegreytutor but does not speak PostgreSQL"
-    assert str(info.value).startswith(expected)
+    assert str(_probe_failure(values)).startswith(expected)
 
     # `server start` neither starts an embedded server over it nor pretends all is well.
     for key, value in values.items():

@@ -104,18 +104,23 @@ def test_engines_pre_ping_with_the_quiet_socket_check(settings: Settings) -> Non
         plain.dispose()
 
 
+def _just_used(real: RecordingPing, conn: Any, full_after: float = 60) -> QuietSocketPing:
+    """The package's ping around ``real``, with ``conn`` checked in just now."""
+    ping = QuietSocketPing(real, full_after=full_after)
+    ping.last_checkin[id(conn)] = time.monotonic()
+    return ping
+
+
 def test_a_quiet_recently_used_connection_is_not_pinged(engine: Engine, raw_connection: Any) -> None:
     real = RecordingPing(engine)
-    ping = QuietSocketPing(real, full_after=60)
-    ping.last_checkin[id(raw_connection)] = time.monotonic()
+    ping = _just_used(real, raw_connection)
     assert ping(raw_connection) is True
     assert real.calls == 0
 
 
 def test_a_terminated_backend_is_found_dead(engine: Engine, raw_connection: Any) -> None:
     real = RecordingPing(engine)
-    ping = QuietSocketPing(real, full_after=60)
-    ping.last_checkin[id(raw_connection)] = time.monotonic()
+    ping = _just_used(real, raw_connection)
     with raw_connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
@@ -127,8 +132,7 @@ def test_a_terminated_backend_is_found_dead(engine: Engine, raw_connection: Any)
 
 def test_anything_waiting_on_the_socket_gets_the_real_ping(engine: Engine, raw_connection: Any) -> None:
     real = RecordingPing(engine)
-    ping = QuietSocketPing(real, full_after=60)
-    ping.last_checkin[id(raw_connection)] = time.monotonic()
+    ping = _just_used(real, raw_connection)
     with raw_connection.cursor() as cur:
         cur.execute("LISTEN greytutor_ping_test")
     with engine.connect() as other:
@@ -143,8 +147,7 @@ def test_anything_waiting_on_the_socket_gets_the_real_ping(engine: Engine, raw_c
 
 def test_a_long_idle_connection_gets_the_real_ping(engine: Engine, raw_connection: Any) -> None:
     real = RecordingPing(engine)
-    ping = QuietSocketPing(real, full_after=0.05)
-    ping.last_checkin[id(raw_connection)] = time.monotonic()
+    ping = _just_used(real, raw_connection, full_after=0.05)
     time.sleep(0.1)
     assert ping(raw_connection) is True
     assert real.calls == 1
